@@ -3,6 +3,7 @@
 #   make lab      set up and open the course in JupyterLab
 #   make test     set up and run the whole test suite (unit tests + nbval over every notebook, CPU)
 #   make outputs  re-execute every notebook in place to regenerate its stored outputs
+#                 (one notebook: make outputs NOTEBOOKS=notebooks/00_welcome.ipynb)
 #   make test-gpu run the notebooks on CUDA, checking in-cell assertions only (skips without GPU)
 
 PYTHON ?= python3
@@ -14,6 +15,8 @@ THREADS ?= 1
 # pytest-xdist workers; notebooks are spread one file per worker (--dist loadfile)
 WORKERS ?= 2
 NOTEBOOKS = $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+# what `make test` runs; narrow it with e.g. make test TESTS="tests/test_data.py notebooks/00_welcome.ipynb"
+TESTS = tests notebooks
 NBVAL = --nbval-current-env --sanitize-with nbval_sanitize.cfg -p no:randomly
 
 export OMP_NUM_THREADS := $(THREADS)
@@ -43,7 +46,7 @@ test outputs: export COURSE_DEVICE := cpu
 test outputs test-gpu: export COURSE_PROGRESS := 0
 
 test: install
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval $(NBVAL) tests notebooks
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval $(NBVAL) $(TESTS)
 
 outputs: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
