@@ -8,12 +8,12 @@ the first ``# Front`` (a ``## Flashcards`` heading, say) is ignored. Inside a fe
 from __future__ import annotations
 
 import csv
-import html
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import genanki
+import mistune
 import nbformat
 
 __all__ = ["Card", "parse_cards", "collect_cards", "to_markdown", "to_csv", "to_anki", "export"]
@@ -27,8 +27,6 @@ ANKI_DECK_ID = 1_739_548_261
 
 _SECTION = re.compile(r"^#\s+(front|back|extra)\s*$", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
-_INLINE = re.compile(r"(`[^`\n]+`|\$\$.+?\$\$|\$[^$\n]+\$)")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
 _BOLD_FRONT = re.compile(r"\*\*((?:(?!\*\*).)+)\*\*", re.DOTALL)  # one bold span, nothing else
 
 
@@ -185,37 +183,14 @@ def to_csv(cards, path) -> Path:
     return path
 
 
-def _inline_html(line: str) -> str:
-    """One line of Markdown as HTML: inline code, MathJax math (``\\(..\\)``) and bold."""
-    pieces = []
-    for i, piece in enumerate(_INLINE.split(line)):
-        if i % 2 == 0:  # plain text between the matched spans
-            pieces.append(_BOLD.sub(r"<b>\1</b>", html.escape(piece, quote=False)))
-        elif piece.startswith("`"):
-            pieces.append(f"<code>{html.escape(piece[1:-1], quote=False)}</code>")
-        elif piece.startswith("$$"):
-            pieces.append(r"\[" + html.escape(piece[2:-2], quote=False) + r"\]")
-        else:
-            pieces.append(r"\(" + html.escape(piece[1:-1], quote=False) + r"\)")
-    return "".join(pieces)
+_MARKDOWN = mistune.create_markdown(plugins=["math"])  # inline $x$ becomes \(x\)
+_DISPLAY_MATH = re.compile(r"\$\$\s*(.*?)\s*\$\$", re.DOTALL)
 
 
 def _to_html(text: str) -> str:
-    """A small Markdown-to-HTML step for Anki fields: code blocks, line breaks, math, bold."""
-    out, fence = [], None
-    for line in text.splitlines():
-        was, fence = fence, _update_fence(line, fence)
-        if was is None and fence is None:
-            out.append(_inline_html(line) + "<br>")
-        elif was is None:  # the opening fence
-            out.append("<pre><code>")
-        elif fence is None:  # the closing fence
-            out.append("</code></pre>")
-        else:
-            out.append(html.escape(line, quote=False) + "\n")
-    if fence is not None:  # an unclosed block runs to the end
-        out.append("</code></pre>")
-    return "".join(out).replace("\n</code>", "</code>").removesuffix("<br>")
+    """Markdown as HTML for an Anki field (mistune), with display math in Anki's ``\\[..\\]``."""
+    # Anki's MathJax reads \(..\) and \[..\] but not $$..$$
+    return _DISPLAY_MATH.sub(lambda m: r"\[" + m.group(1) + r"\]", _MARKDOWN(text)).strip()
 
 
 _ANKI_MODEL = genanki.Model(

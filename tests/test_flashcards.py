@@ -234,7 +234,7 @@ def test_anki_guids_are_deterministic(tmp_path):
 
 
 def test_anki_fields_are_html(tmp_path):
-    card = Card("Softmax", "**shift** invariant: $x - c$", "```\na < b\n```\nend", "nb")
+    card = Card("Softmax", "**shift** invariant: $x - c$", "```\na < b\n```\n\n- one\n- two\n\n$$\\sum_i p_i = 1$$", "nb")
     to_anki([card], tmp_path / "deck.apkg")
     with zipfile.ZipFile(tmp_path / "deck.apkg") as z:
         z.extract("collection.anki2", tmp_path)
@@ -242,9 +242,10 @@ def test_anki_fields_are_html(tmp_path):
     (flds,) = db.execute("select flds from notes").fetchone()
     db.close()
     front, back, extra = flds.split("\x1f")
-    assert front == "Softmax"
-    assert back == r"<b>shift</b> invariant: \(x - c\)"
-    assert extra == "<pre><code>a &lt; b</code></pre>end"
+    assert front == "<p>Softmax</p>"
+    assert back == r'<p><strong>shift</strong> invariant: <span class="math">\(x - c\)</span></p>'
+    assert "<pre><code>a &lt; b\n</code></pre>" in extra and "<li>one</li>" in extra
+    assert r"\[\sum_i p_i = 1\]" in extra and "$$" not in extra
 
 
 def test_export_writes_three_files(tmp_path):
