@@ -51,6 +51,9 @@ test: install
 outputs: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
+	# merge a cell's stdout chunks: where the kernel flushed them depends on timing
+	$(BIN)/jupyter nbconvert --to notebook --inplace --log-level=WARN \
+		--CoalesceStreamsPreprocessor.enabled=True $(NOTEBOOKS)
 
 test-gpu: install
 	@if $(BIN)/python -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
