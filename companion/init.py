@@ -29,7 +29,7 @@ import numbers
 
 import numpy as np
 
-from .validation import check_positive, check_type
+from .validation import check_positive, check_random_state, check_type
 
 __all__ = [
     "zeros",
@@ -44,18 +44,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- argument checks
-
-def _rng(func: str, random_state) -> np.random.Generator:
-    """A Generator from ``None`` (fresh entropy), an int seed >= 0 or a Generator (used as is)."""
-    if random_state is None or isinstance(random_state, np.random.Generator):
-        return np.random.default_rng(random_state)  # a Generator is returned unchanged
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise TypeError(f"{func}: random_state must be None, an int seed or a np.random.Generator; "
-                        f"got {type(random_state).__name__}")
-    if random_state < 0:
-        raise ValueError(f"{func}: random_state must be an int >= 0; got {random_state}")
-    return np.random.default_rng(int(random_state))
-
 
 def _shape(func: str, shape, *, two_d: bool) -> tuple[int, ...]:
     """Validate ``shape``: a tuple/list of positive ints; exactly two of them when ``two_d``."""
@@ -83,7 +71,7 @@ def zeros(shape, random_state=None) -> np.ndarray:
     Returns:
         float64 array of ``shape``. Reference: torch.nn.init.zeros_.
     """
-    _rng("zeros", random_state)
+    check_random_state("zeros", random_state)
     return np.zeros(_shape("zeros", shape, two_d=False))
 
 
@@ -106,7 +94,7 @@ def uniform(shape, a: float = -0.05, b: float = 0.05, random_state=None) -> np.n
             raise ValueError(f"uniform: {name} must be a finite number; got {value!r}")
     if not a < b:
         raise ValueError(f"uniform: need a < b; got a={a}, b={b}")
-    return _rng("uniform", random_state).uniform(a, b, size=shape)
+    return check_random_state("uniform", random_state).uniform(a, b, size=shape)
 
 
 def xavier_uniform(shape, gain: float = 1.0, random_state=None) -> np.ndarray:
@@ -126,7 +114,8 @@ def xavier_uniform(shape, gain: float = 1.0, random_state=None) -> np.ndarray:
     check_positive("xavier_uniform", "gain", gain)
     # r = g * sqrt(6 / (fan_in + fan_out)), so that Var = r^2 / 3 = g^2 * 2 / (fan_in + fan_out)
     r = gain * np.sqrt(6.0 / (fan_in + fan_out))
-    return _rng("xavier_uniform", random_state).uniform(-r, r, size=(fan_in, fan_out))
+    rng = check_random_state("xavier_uniform", random_state)
+    return rng.uniform(-r, r, size=(fan_in, fan_out))
 
 
 def xavier_normal(shape, gain: float = 1.0, random_state=None) -> np.ndarray:
@@ -138,7 +127,8 @@ def xavier_normal(shape, gain: float = 1.0, random_state=None) -> np.ndarray:
     check_positive("xavier_normal", "gain", gain)
     # Var = g^2 * 2 / (fan_in + fan_out)
     sigma = gain * np.sqrt(2.0 / (fan_in + fan_out))
-    return _rng("xavier_normal", random_state).normal(0.0, sigma, size=(fan_in, fan_out))
+    rng = check_random_state("xavier_normal", random_state)
+    return rng.normal(0.0, sigma, size=(fan_in, fan_out))
 
 
 def he_uniform(shape, random_state=None) -> np.ndarray:
@@ -158,7 +148,7 @@ def he_uniform(shape, random_state=None) -> np.ndarray:
     fan_in, fan_out = _shape("he_uniform", shape, two_d=True)
     # r = sqrt(6 / fan_in), so that Var = r^2 / 3 = 2 / fan_in
     r = np.sqrt(6.0 / fan_in)
-    return _rng("he_uniform", random_state).uniform(-r, r, size=(fan_in, fan_out))
+    return check_random_state("he_uniform", random_state).uniform(-r, r, size=(fan_in, fan_out))
 
 
 def he_normal(shape, random_state=None) -> np.ndarray:
@@ -170,7 +160,7 @@ def he_normal(shape, random_state=None) -> np.ndarray:
     fan_in, fan_out = _shape("he_normal", shape, two_d=True)
     # Var = 2 / fan_in
     sigma = np.sqrt(2.0 / fan_in)
-    return _rng("he_normal", random_state).normal(0.0, sigma, size=(fan_in, fan_out))
+    return check_random_state("he_normal", random_state).normal(0.0, sigma, size=(fan_in, fan_out))
 
 
 def orthogonal(shape, gain: float = 1.0, random_state=None) -> np.ndarray:
@@ -193,7 +183,8 @@ def orthogonal(shape, gain: float = 1.0, random_state=None) -> np.ndarray:
     """
     rows, cols = _shape("orthogonal", shape, two_d=True)
     check_positive("orthogonal", "gain", gain)
-    A = _rng("orthogonal", random_state).normal(size=(max(rows, cols), min(rows, cols)))  # tall
+    rng = check_random_state("orthogonal", random_state)
+    A = rng.normal(size=(max(rows, cols), min(rows, cols)))  # tall
     Q, R = np.linalg.qr(A)  # Q (max, min) with orthonormal columns, R (min, min) upper-triangular
     # sign correction: Q diag(sign(R_ii)) is Haar-distributed
     Q = Q * np.sign(np.diag(R))

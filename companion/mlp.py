@@ -23,8 +23,8 @@ import numpy as np
 from . import losses
 from .activations import ACTIVATIONS
 from .init import INITIALIZERS
-from .init import _rng as _generator
-from .validation import check_floating, check_int, check_ndim, check_positive, check_type
+from .validation import (check_floating, check_int, check_ndim, check_positive, check_random_state,
+                         check_type)
 
 __all__ = ["Dense", "Activation", "MLP", "LOSSES", "clip_grad_norm", "train_step", "evaluate",
            "train"]
@@ -159,7 +159,7 @@ class MLP:
         sizes = [check_int("MLP", f"layer_sizes[{i}]", s, 1) for i, s in enumerate(layer_sizes)]
         self.layer_sizes, self.activation, self.init = sizes, activation, init
         _choice("MLP", "activation", activation, ACTIVATIONS)
-        rng = _generator("MLP", random_state)
+        rng = check_random_state("MLP", random_state)
         self.layers = []
         for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             self.layers.append(Dense(d_in, d_out, init=init, random_state=rng))
@@ -356,7 +356,7 @@ def train(model: MLP, X, y, *, loss: str = "sparse_categorical_cross_entropy", l
         data["val_"] = _check_data("train", model, X_val, y_val, loss, ("X_val", "y_val"))
     check_int("train", "epochs", epochs, 1)
     check_int("train", "batch_size", batch_size, 1)
-    rng = _generator("train", random_state)
+    rng = check_random_state("train", random_state)
     history = {"iterations": [], "batch_loss": [], "grad_norm": []}
     for _ in range(epochs):
         order = rng.permutation(len(X))  # a new shuffle every epoch

@@ -19,15 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.validation import check_int, check_ndim, check_positive, check_same_length
+from companion.validation import (check_int, check_ndim, check_positive, check_random_state,
+                                  check_same_length)
 
 __all__ = ["Perceptron"]
-
-
-def _check_random_state(func: str, random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(check_int(func, "random_state", random_state, 0))
 
 
 def _as_features(func: str, X, n_inputs: int) -> np.ndarray:
@@ -60,8 +55,7 @@ class Perceptron:
     def __init__(self, n_inputs: int, lr: float = 1.0, random_state=0, *, shuffle: bool = True):
         self.n_inputs = check_int("Perceptron", "n_inputs", n_inputs, 1)
         self.lr = float(check_positive("Perceptron", "lr", lr))
-        if not isinstance(random_state, np.random.Generator):
-            check_int("Perceptron", "random_state", random_state, 0)
+        check_random_state("Perceptron", random_state)  # validated now, used in fit
         self.random_state = random_state
         self.shuffle = bool(shuffle)
         self.w = np.zeros(self.n_inputs)
@@ -93,7 +87,7 @@ class Perceptron:
         y = self._labels(y)
         check_same_length("Perceptron.fit", X=X, y=y)
         epochs = check_int("Perceptron.fit", "epochs", epochs, 1)
-        rng = _check_random_state("Perceptron.fit", self.random_state)
+        rng = check_random_state("Perceptron.fit", self.random_state)
         self.w, self.b = np.zeros(self.n_inputs), 0.0
         mistakes = []
         for _ in range(epochs):

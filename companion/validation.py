@@ -14,6 +14,7 @@ import numpy as np
 __all__ = [
     "check_type",
     "check_int",
+    "check_random_state",
     "check_ndim",
     "check_shape",
     "check_floating",
@@ -43,6 +44,22 @@ def check_int(func: str, name: str, value, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{func}: {name} must be an integer >= {minimum}; got {value}")
     return int(value)
+
+
+def check_random_state(func: str, random_state) -> np.random.Generator:
+    """A ``np.random.Generator`` from ``None`` (fresh entropy), an int seed >= 0 or a Generator.
+
+    A Generator is returned as it is (so draws continue its stream), like scikit-learn's
+    ``check_random_state``; anything else raises ``TypeError`` naming the function.
+    """
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return np.random.default_rng(random_state)  # a Generator comes back unchanged
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise TypeError(f"{func}: random_state must be None, an int seed or a np.random.Generator; "
+                        f"got {type(random_state).__name__}")
+    if random_state < 0:
+        raise ValueError(f"{func}: random_state must be an int >= 0; got {random_state}")
+    return np.random.default_rng(int(random_state))
 
 
 def check_ndim(func: str, name: str, x, ndim: int | tuple[int, ...], layout: str = ""):

@@ -127,10 +127,10 @@ def test_bad_constructor_arguments():
         Perceptron(2, lr=-0.1)
     with pytest.raises(TypeError, match=r"Perceptron: lr must be a number; got str"):
         Perceptron(2, lr="1")
-    with pytest.raises(ValueError, match=r"Perceptron: random_state must be an integer >= 0; "
-                                         r"got -1"):
+    with pytest.raises(ValueError, match=r"Perceptron: random_state must be an int >= 0; got -1"):
         Perceptron(2, random_state=-1)
-    with pytest.raises(TypeError, match=r"Perceptron: random_state must be an integer; got str"):
+    with pytest.raises(TypeError, match=r"Perceptron: random_state must be None, an int seed or a "
+                                        r"np.random.Generator; got str"):
         Perceptron(2, random_state="0")
 
 

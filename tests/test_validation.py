@@ -208,3 +208,18 @@ def test_check_int_accepts_integers_and_names_what_is_wrong():
     for bad, kind in ((2.0, "float"), (True, "bool"), ("2", "str")):
         with pytest.raises(TypeError, match=rf"^f: n must be an integer; got {kind}$"):
             check_int("f", "n", bad, 1)
+
+
+def test_check_random_state_gives_a_generator_and_names_what_is_wrong():
+    from companion.validation import check_random_state
+
+    rng = np.random.default_rng(5)
+    assert check_random_state("f", rng) is rng  # a Generator is used as it is
+    assert check_random_state("f", 3).random() == np.random.default_rng(3).random()
+    assert isinstance(check_random_state("f", None), np.random.Generator)
+    with pytest.raises(ValueError, match=r"^f: random_state must be an int >= 0; got -1$"):
+        check_random_state("f", -1)
+    for bad, kind in ((1.5, "float"), (True, "bool"), ("0", "str")):
+        with pytest.raises(TypeError, match=rf"^f: random_state must be None, an int seed or a "
+                                            rf"np.random.Generator; got {kind}$"):
+            check_random_state("f", bad)
