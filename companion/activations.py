@@ -105,7 +105,8 @@ def sigmoid_grad(x):
     # stability: exp(-|x|) <= 1 never overflows; no cancellation in 1 - sigma
     e = np.exp(-np.abs(x))
     # sigma'(x) = sigma(x) (1 - sigma(x)) = e^{-|x|} / (1 + e^{-|x|})^2
-    return e / (1 + e) ** 2
+    # near x = 0 the rounded quotient can land one ulp above the true maximum 1/4: clip to it
+    return np.minimum(e / (1 + e) ** 2, x.dtype.type(0.25))
 
 
 # ---------------------------------------------------------------- tanh
@@ -130,7 +131,8 @@ def tanh_grad(x):
     # stability: exp(-2|x|) <= 1 never overflows
     e = np.exp(-2 * np.abs(x))
     # tanh'(x) = sech^2(x) = 4 / (e^x + e^{-x})^2 = 4 e^{-2|x|} / (1 + e^{-2|x|})^2
-    return 4 * e / (1 + e) ** 2
+    # near x = 0 the rounded quotient can land one ulp above the true maximum 1: clip to it
+    return np.minimum(4 * e / (1 + e) ** 2, x.dtype.type(1))
 
 
 # ---------------------------------------------------------------- ReLU
