@@ -31,7 +31,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("02", "Optimization and regularization", "02_optimization",
             ("05_optimizers", "06_learning_rate_schedules", "07_regularization",
              "08_tuning_and_ensembles"),
-            ("optim", "schedules", "regularization", "tuning")),
+            ("optim", "schedules", "regularization", "normalization", "tuning", "monitor")),
     Chapter("03", "Convolutional networks", "03_cnn",
             ("09_convolution_and_pooling", "10_cnn_architectures", "11_computer_vision"),
             ("conv", "cnn", "vision")),

@@ -131,7 +131,9 @@ def fit(model, train_loader, *, loss_fn: Callable, optimizer, epochs: int, val_l
     Args:
         metrics: name -> ``f(outputs, targets) -> float``, e.g. ``{"acc": accuracy}``.
         callbacks: each is called as ``callback(epoch, history, model)`` after an epoch is logged;
-            returning ``True`` stops training (early stopping is such a callback).
+            returning ``True`` stops training (early stopping is such a callback). A callback
+            with an ``on_train_end(history, model)`` method has it called once at the end,
+            stopped or not (early stopping restores the best weights there).
         progress: show a tqdm bar; default from ``COURSE_PROGRESS`` (on unless it is ``0``).
     """
     import torch
@@ -166,4 +168,7 @@ def fit(model, train_loader, *, loss_fn: Callable, optimizer, epochs: int, val_l
         if any(stops):
             history.stopped_epoch = epoch
             break
+    for cb in callbacks:
+        if hasattr(cb, "on_train_end"):
+            cb.on_train_end(history, model)
     return history

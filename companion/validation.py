@@ -78,7 +78,8 @@ def check_shape(func: str, name: str, x, expected: tuple):
     shape = _shape_of(x)
     ok = len(shape) == len(expected) and all(e is None or e == s for e, s in zip(expected, shape))
     if not ok:
-        pretty = "(" + ", ".join("*" if e is None else str(e) for e in expected) + ")"
+        sizes = ["*" if e is None else str(e) for e in expected]
+        pretty = f"({sizes[0]},)" if len(sizes) == 1 else "(" + ", ".join(sizes) + ")"
         raise ValueError(f"{func}: {name} must have shape {pretty}; got {shape}")
     return x
 

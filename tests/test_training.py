@@ -328,3 +328,22 @@ def test_tensors_that_require_grad_are_accepted():
     np.testing.assert_allclose(predict(model, X).numpy(), model(X).detach().numpy(), rtol=1e-6)
     xb, _ = next(iter(make_loader(X, torch.arange(10), batch_size=10, shuffle=False)))
     assert not xb.requires_grad and torch.equal(xb, X.detach())
+
+
+def test_on_train_end_is_called_once_after_the_last_epoch_stopped_or_not():
+    class Recorder:
+        def __init__(self, stop_at=None):
+            self.stop_at, self.ends = stop_at, []
+
+        def __call__(self, epoch, history, model):
+            return epoch == self.stop_at
+
+        def on_train_end(self, history, model):
+            self.ends.append(history.epochs)
+
+    X, y = np.ones((8, 2), np.float32), np.zeros(8, np.int64)
+    for stop_at, epochs_run in ((None, 3), (1, 2)):
+        model, rec = nn.Linear(2, 2), Recorder(stop_at)
+        fit(model, make_loader(X, y, batch_size=4), loss_fn=F.cross_entropy, epochs=3,
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1), callbacks=(rec,))
+        assert rec.ends == [epochs_run]
