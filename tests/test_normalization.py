@@ -14,21 +14,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from companion import normalization as norm
+from torch_helpers import F64, TOL32, TOL64, close, randn
 
-TOL64 = dict(rtol=1e-6, atol=1e-12)
-TOL32 = dict(rtol=1e-4, atol=1e-5)
-F64 = torch.float64
-
-
-def randn(*shape, seed=0, dtype=F64, grad=False):
-    t = torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
-    return t.requires_grad_(grad)
-
-
-def close(ours, ref, tol=TOL64):
-    """Same shape and dtype, values within tolerance."""
-    assert ours.shape == ref.shape and ours.dtype == ref.dtype
-    np.testing.assert_allclose(ours.detach().numpy(), ref.detach().numpy(), **tol)
 
 
 # ================================================================ batch normalization

@@ -19,21 +19,8 @@ from torch import nn
 
 from companion import regularization as R
 from companion.training import evaluate, fit, make_loader
+from torch_helpers import F64, TOL32, TOL64, close, randn
 
-TOL64 = dict(rtol=1e-6, atol=1e-12)
-TOL32 = dict(rtol=1e-4, atol=1e-5)
-F64 = torch.float64
-
-
-def randn(*shape, seed=0, dtype=F64, grad=False):
-    t = torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
-    return t.requires_grad_(grad)
-
-
-def close(ours, ref, tol=TOL64):
-    """Same shape and dtype, values within tolerance."""
-    assert ours.shape == ref.shape and ours.dtype == ref.dtype
-    np.testing.assert_allclose(ours.detach().numpy(), ref.detach().numpy(), **tol)
 
 
 # ================================================================ L1 / L2 penalties
@@ -361,39 +348,35 @@ def test_early_stopping_never_stopping_and_restore_at_the_end():
     R.EarlyStopping().restore(model)  # nothing saved yet: no-op
 
 
-def test_early_stopping_inside_fit_stops_and_restores_the_best_epoch():
-    rng = np.random.default_rng(0)
+def fit_with_early_stopping(seed, patience, epochs):
+    """Train a tiny net whose validation loss rises (flipped labels) with EarlyStopping in fit."""
+    rng = np.random.default_rng(seed)
     X = rng.normal(size=(64, 5)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
     train = make_loader(X, y, batch_size=16, seed=0)
     val = make_loader(X[:32], 1 - y[:32], batch_size=32, shuffle=False)  # flipped labels: val loss rises
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 2))
-    es = R.EarlyStopping(patience=3)
+    es = R.EarlyStopping(patience=patience)
     history = fit(model, train, loss_fn=F.cross_entropy, optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
-                  epochs=50, val_loader=val, callbacks=(es,), progress=False)
+                  epochs=epochs, val_loader=val, callbacks=(es,), progress=False)
+    restored = evaluate(model, val, F.cross_entropy)["loss"]
+    return es, history, restored
+
+
+def test_early_stopping_inside_fit_stops_and_restores_the_best_epoch():
+    es, history, restored = fit_with_early_stopping(seed=0, patience=3, epochs=50)
     best_epoch, best_value = history.best("val_loss")
     assert history.stopped_epoch == es.stopped_epoch == best_epoch + 3 < 49
     assert es.best_epoch == best_epoch
-    restored = evaluate(model, val, F.cross_entropy)["loss"]
     np.testing.assert_allclose(restored, best_value, rtol=1e-6)  # the model holds the best epoch's weights
 
 
 def test_fit_restores_the_best_epoch_when_training_ends_without_a_stop():
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(64, 5)).astype(np.float32)
-    y = (X[:, 0] > 0).astype(np.int64)
-    train = make_loader(X, y, batch_size=16, seed=0)
-    val = make_loader(X[:32], 1 - y[:32], batch_size=32, shuffle=False)  # flipped labels: val loss rises
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 2))
-    es = R.EarlyStopping(patience=100)  # never stops within 8 epochs
-    history = fit(model, train, loss_fn=F.cross_entropy, optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
-                  epochs=8, val_loader=val, callbacks=(es,), progress=False)
+    es, history, restored = fit_with_early_stopping(seed=1, patience=100, epochs=8)  # never stops
     best_epoch, best_value = history.best("val_loss")
     assert history.stopped_epoch is None and best_epoch < 7  # the last epoch is not the best one
-    restored = evaluate(model, val, F.cross_entropy)["loss"]
-    np.testing.assert_allclose(restored, best_value, rtol=1e-6)
+    np.testing.assert_allclose(restored, best_value, rtol=1e-6)  # on_train_end restored the best
 
 
 def test_early_stopping_errors():
