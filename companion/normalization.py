@@ -12,22 +12,16 @@ import numbers
 import torch
 from torch import nn
 
-from .validation import (check_floating, check_int, check_ndim, check_positive, check_probability,
-                         check_shape, check_type)
+from .validation import (check_int, check_ndim, check_positive, check_probability, check_shape,
+                         check_tensor)
 
 __all__ = ["batch_norm", "BatchNorm1d", "layer_norm", "LayerNorm"]
-
-
-def _tensor(func: str, name: str, x) -> torch.Tensor:
-    """A floating-point torch tensor, or a TypeError naming the function and the argument."""
-    check_type(func, name, x, torch.Tensor, "a torch.Tensor")
-    return check_floating(func, name, x)
 
 
 def _vector(func: str, name: str, v, size: int):
     """``None``, or a floating tensor of shape (size,)."""
     if v is not None:
-        check_shape(func, name, _tensor(func, name, v), (size,))
+        check_shape(func, name, check_tensor(func, name, v), (size,))
     return v
 
 
@@ -91,7 +85,7 @@ def batch_norm(x: torch.Tensor, running_mean, running_var, weight=None, bias=Non
 
 
 def _check_batch_norm(func, x, running_mean, running_var, weight, bias, momentum, eps) -> int:
-    _tensor(func, "x", x)
+    check_tensor(func, "x", x)
     check_ndim(func, "x", x, (2, 3), "(N, C) or (N, C, L)")
     C = x.shape[1]
     if (running_mean is None) != (running_var is None):
@@ -166,12 +160,12 @@ def layer_norm(x: torch.Tensor, normalized_shape, weight=None, bias=None, eps: f
         a new tensor like x. Reference: ``torch.nn.functional.layer_norm``, ``nn.LayerNorm``.
     """
     shape = _normalized_shape("layer_norm", normalized_shape)
-    _tensor("layer_norm", "x", x)
+    check_tensor("layer_norm", "x", x)
     k = len(shape)
     if tuple(x.shape[x.ndim - k:]) != shape or x.ndim < k:
         raise ValueError(f"layer_norm: x must end with normalized_shape {shape}; got shape {tuple(x.shape)}")
     for name, v in [("weight", weight), ("bias", bias)]:
-        if v is not None and tuple(_tensor("layer_norm", name, v).shape) != shape:
+        if v is not None and tuple(check_tensor("layer_norm", name, v).shape) != shape:
             raise ValueError(f"layer_norm: {name} must have shape {shape}; got {tuple(v.shape)}")
     check_positive("layer_norm", "eps", eps)
     dims = tuple(range(-k, 0))

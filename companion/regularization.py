@@ -18,7 +18,8 @@ import numbers
 import torch
 from torch import nn
 
-from .validation import check_int, check_ndim, check_positive, check_probability, check_type
+from .validation import (check_int, check_ndim, check_positive, check_probability, check_tensor,
+                         check_type)
 
 __all__ = [
     "l1_penalty", "l2_penalty", "soft_threshold",
@@ -31,20 +32,13 @@ __all__ = [
 
 # ---------------------------------------------------------------- checks shared by this module
 
-def _tensor(func: str, name: str, x, floating: bool = True) -> torch.Tensor:
-    check_type(func, name, x, torch.Tensor, "a torch.Tensor")
-    if floating and not x.is_floating_point():
-        raise TypeError(f"{func}: {name} must be a floating-point tensor; got dtype {x.dtype}")
-    return x
-
-
 def _tensors(func: str, params) -> list[torch.Tensor]:
     """A list from one tensor or an iterable of tensors (e.g. ``model.parameters()``)."""
     params = [params] if isinstance(params, torch.Tensor) else list(params)
     if not params:
         raise ValueError(f"{func}: params must hold at least one tensor; got none")
     for i, p in enumerate(params):
-        _tensor(func, f"params[{i}]", p)
+        check_tensor(func, f"params[{i}]", p)
     return params
 
 
@@ -103,7 +97,7 @@ def soft_threshold(w: torch.Tensor, threshold: float) -> torch.Tensor:
     the step (proximal gradient descent, ISTA): weights with :math:`|w| \le \eta\lambda` become
     exactly 0. Returns a new tensor, same shape and dtype. Reference: ``F.softshrink(w, t)``.
     """
-    _tensor("soft_threshold", "w", w)
+    check_tensor("soft_threshold", "w", w)
     check_positive("soft_threshold", "threshold", threshold, allow_zero=True)
     # sign(w) * max(|w| - t, 0)
     return torch.sign(w) * torch.clamp(w.abs() - threshold, min=0)
@@ -136,7 +130,7 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, generator=No
         the same mask times :math:`1/(1-p)`.
     Reference: ``torch.nn.functional.dropout`` (same distribution, different random stream).
     """
-    _tensor("dropout", "x", x)
+    check_tensor("dropout", "x", x)
     _check_drop_probability("dropout", p)
     device = _generator_device("dropout", generator, x.device)
     if not training or p == 0:
@@ -316,7 +310,7 @@ def augment_shift(images: torch.Tensor, max_shift: int = 1, generator=None, *,
     Returns:
         a new tensor like ``images`` (and the shifts).
     """
-    _tensor("augment_shift", "images", images, floating=False)
+    check_tensor("augment_shift", "images", images, floating=False)
     check_ndim("augment_shift", "images", images, (3, 4), "(N, H, W) or (N, C, H, W)")
     H, W = images.shape[-2:]
     s = check_int("augment_shift", "max_shift", max_shift, 0)

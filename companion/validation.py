@@ -18,6 +18,7 @@ __all__ = [
     "check_ndim",
     "check_shape",
     "check_floating",
+    "check_tensor",
     "check_positive",
     "check_probability",
     "check_same_length",
@@ -94,6 +95,16 @@ def check_floating(func: str, name: str, x):
         ok = dtype is not None and np.issubdtype(dtype, np.floating)
     if not ok:
         raise TypeError(f"{func}: {name} must be a floating-point array; got dtype {dtype}")
+    return x
+
+
+def check_tensor(func: str, name: str, x, *, floating: bool = True):
+    """Raise ``TypeError`` unless ``x`` is a torch tensor (of floating dtype, with ``floating``)."""
+    import torch
+
+    check_type(func, name, x, torch.Tensor, "a torch.Tensor")
+    if floating and not x.is_floating_point():
+        raise TypeError(f"{func}: {name} must be a floating-point tensor; got dtype {x.dtype}")
     return x
 
 

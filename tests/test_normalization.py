@@ -141,7 +141,7 @@ def test_batch_norm_errors():
         norm.batch_norm(x, zeros, ones, eps=0)
     with pytest.raises(ValueError, match=r"batch_norm: training needs more than 1 value per channel .* got x of shape \(1, 3\)"):
         norm.batch_norm(x[:1], zeros, ones, training=True)
-    with pytest.raises(TypeError, match="batch_norm: x must be a floating-point array; got dtype torch.int64"):
+    with pytest.raises(TypeError, match="batch_norm: x must be a floating-point tensor; got dtype torch.int64"):
         norm.batch_norm(torch.ones(4, 3, dtype=torch.long), None, None)
     with pytest.raises(ValueError, match=r"BatchNorm1d: x must have shape \(N, 3\) or \(N, 3, L\) \(num_features=3\); got \(4, 5\)"):
         norm.BatchNorm1d(3)(torch.ones(4, 5))

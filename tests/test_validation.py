@@ -223,3 +223,15 @@ def test_check_random_state_gives_a_generator_and_names_what_is_wrong():
         with pytest.raises(TypeError, match=rf"^f: random_state must be None, an int seed or a "
                                             rf"np.random.Generator; got {kind}$"):
             check_random_state("f", bad)
+
+
+def test_check_tensor_names_the_argument_and_what_came():
+    from companion.validation import check_tensor
+
+    t = torch.zeros(2)
+    assert check_tensor("f", "x", t) is t
+    assert check_tensor("f", "x", torch.zeros(2, dtype=torch.int64), floating=False) is not None
+    with pytest.raises(TypeError, match=r"^f: x must be a torch.Tensor; got ndarray$"):
+        check_tensor("f", "x", np.zeros(2))
+    with pytest.raises(TypeError, match=r"^f: x must be a floating-point tensor; got dtype torch.int64$"):
+        check_tensor("f", "x", torch.zeros(2, dtype=torch.int64))
