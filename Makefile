@@ -5,6 +5,7 @@
 #   make outputs  re-execute every notebook in place to regenerate its stored outputs
 #                 (one notebook: make outputs NOTEBOOKS=notebooks/00_welcome.ipynb)
 #   make test-gpu run the notebooks on CUDA, checking in-cell assertions only (skips without GPU)
+#   make bench    run every speed benchmark in benchmarks/ (prints times and ratios to torch)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -27,7 +28,7 @@ export PYTHONHASHSEED := 0
 export JUPYTER_PLATFORM_DIRS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install lab test test-gpu outputs student flashcards lock clean
+.PHONY: install lab test test-gpu outputs bench student flashcards lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +62,10 @@ test-gpu: install
 	else \
 		echo "make test-gpu: skipped, torch sees no CUDA GPU on this machine (the CPU lane is 'make test')."; \
 	fi
+
+# Speed is measured here, not in tests: each script prints its own times and the ratio to torch.
+bench: install
+	@for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 student: install
 	$(BIN)/python -m companion student --out build/student

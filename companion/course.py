@@ -34,7 +34,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             ("optim", "schedules", "regularization", "normalization", "tuning", "monitor")),
     Chapter("03", "Convolutional networks", "03_cnn",
             ("09_convolution_and_pooling", "10_cnn_architectures", "11_computer_vision"),
-            ("conv", "cnn", "vision")),
+            ("conv", "cnn", "vision", "detection")),
     Chapter("04", "Recurrent networks", "04_rnn",
             ("12_recurrent_networks_and_bptt", "13_lstm_and_gru"), ("recurrent",)),
     Chapter("05", "Text representations and word embeddings", "05_text",

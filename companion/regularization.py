@@ -13,13 +13,12 @@ Reference: ``nn.Dropout``, ``F.softshrink``,
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 from torch import nn
 
-from .validation import (check_int, check_ndim, check_positive, check_probability, check_tensor,
-                         check_type)
+from .validation import (check_generator, check_int, check_ndim, check_positive, check_probability,
+                         check_tensor, check_type)
 
 __all__ = [
     "l1_penalty", "l2_penalty", "soft_threshold",
@@ -40,14 +39,6 @@ def _tensors(func: str, params) -> list[torch.Tensor]:
     for i, p in enumerate(params):
         check_tensor(func, f"params[{i}]", p)
     return params
-
-
-def _generator_device(func: str, generator, fallback: torch.device) -> torch.device:
-    """Where to draw random numbers: the generator's device, else the input's."""
-    if generator is None:
-        return fallback
-    check_type(func, "generator", generator, torch.Generator, "a torch.Generator or None")
-    return generator.device
 
 
 # ---------------------------------------------------------------- weight penalties
@@ -132,7 +123,7 @@ def dropout(x: torch.Tensor, p: float = 0.5, training: bool = True, generator=No
     """
     check_tensor("dropout", "x", x)
     _check_drop_probability("dropout", p)
-    device = _generator_device("dropout", generator, x.device)
+    device = check_generator("dropout", generator, x.device)
     if not training or p == 0:
         return x
     u = torch.rand(x.shape, generator=generator, device=device, dtype=torch.float32)
@@ -318,7 +309,7 @@ def augment_shift(images: torch.Tensor, max_shift: int = 1, generator=None, *,
         raise ValueError(f"augment_shift: max_shift must be < min(H, W) = {min(H, W)}; got {s}")
     x = images if images.ndim == 4 else images.unsqueeze(1)  # (N, C, H, W)
     N = x.shape[0]
-    device = _generator_device("augment_shift", generator, x.device)
+    device = check_generator("augment_shift", generator, x.device)
     shifts = torch.randint(-s, s + 1, (N, 2), generator=generator, device=device).to(x.device)  # (N, 2)
     padded = nn.functional.pad(x, (s, s, s, s))  # (N, C, H + 2s, W + 2s), zeros around
     # y[i, j] = x[i - dy, j - dx] = padded[i + s - dy, j + s - dx]

@@ -19,6 +19,7 @@ __all__ = [
     "check_shape",
     "check_floating",
     "check_tensor",
+    "check_generator",
     "check_positive",
     "check_probability",
     "check_same_length",
@@ -106,6 +107,20 @@ def check_tensor(func: str, name: str, x, *, floating: bool = True):
     if floating and not x.is_floating_point():
         raise TypeError(f"{func}: {name} must be a floating-point tensor; got dtype {x.dtype}")
     return x
+
+
+def check_generator(func: str, generator, fallback):
+    """Where to draw random numbers: ``generator``'s device, or ``fallback`` (the input's) if None.
+
+    Raise ``TypeError`` unless ``generator`` is a ``torch.Generator`` or None. Random draws must
+    happen on the generator's device; the caller moves them to the input's device afterwards.
+    """
+    if generator is None:
+        return fallback
+    import torch
+
+    check_type(func, "generator", generator, torch.Generator, "a torch.Generator or None")
+    return generator.device
 
 
 def check_positive(func: str, name: str, value, *, allow_zero: bool = False):

@@ -225,6 +225,16 @@ def test_check_random_state_gives_a_generator_and_names_what_is_wrong():
             check_random_state("f", bad)
 
 
+def test_check_generator_gives_the_device_to_draw_on():
+    from companion.validation import check_generator
+
+    meta = torch.device("meta")
+    assert check_generator("f", None, meta) == meta  # no generator: draw where the input is
+    assert check_generator("f", torch.Generator().manual_seed(0), meta) == torch.device("cpu")
+    with pytest.raises(TypeError, match=r"^f: generator must be a torch.Generator or None; got int$"):
+        check_generator("f", 0, meta)
+
+
 def test_check_tensor_names_the_argument_and_what_came():
     from companion.validation import check_tensor
 
