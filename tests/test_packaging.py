@@ -59,3 +59,13 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme
     assert re.search(r"^make test$", ci, re.M)
+
+
+def test_every_companion_subpackage_is_in_the_distribution():
+    from setuptools import find_packages
+
+    include = _pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]
+    packaged = set(find_packages(where=ROOT, include=include))
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "companion").rglob("__init__.py")}
+    assert on_disk <= packaged, f"not packaged: {sorted(on_disk - packaged)}"
+    assert packaged <= on_disk, f"packaged but not companion: {sorted(packaged - on_disk)}"
