@@ -14,7 +14,6 @@ both. Timings vary with the machine and its load: nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
@@ -22,17 +21,7 @@ import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
 
 from companion import conv
-
-
-def best_time(fn, repeats: int) -> float:
-    """The fastest of ``repeats`` calls of ``fn()`` in seconds, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_time  # benchmarks/timing.py, next to this script
 
 
 def compare(shape, filters, kernel, padding, repeats, *, naive=False, seed=0):

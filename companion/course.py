@@ -36,7 +36,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             ("09_convolution_and_pooling", "10_cnn_architectures", "11_computer_vision"),
             ("conv", "cnn", "vision", "detection")),
     Chapter("04", "Recurrent networks", "04_rnn",
-            ("12_recurrent_networks_and_bptt", "13_lstm_and_gru"), ("recurrent",)),
+            ("12_recurrent_networks_and_bptt", "13_lstm_and_gru"), ("recurrent", "bptt")),
     Chapter("05", "Text representations and word embeddings", "05_text",
             ("14_text_representations", "15_word_embeddings"), ("text", "embeddings")),
     Chapter("06", "Attention and transformers", "06_transformers",
