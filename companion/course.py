@@ -45,7 +45,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             ("18_classification_metrics", "19_regression_metrics_and_monitoring"), ("metrics",)),
     Chapter("08", "Generative and unsupervised models", "08_generative",
             ("20_autoencoders", "21_gans"), ("generative",)),
-    Chapter("09", "Explainability", "09_explainability", ("22_explainable_ai",), ("explain",)),
+    Chapter("09", "Explainability", "09_explainability", ("22_explainable_ai",), ("explain", "attribution")),
     Chapter("10", "Transfer learning and learning paradigms", "10_transfer",
             ("23_transfer_learning", "24_learning_paradigms"), ("transfer", "paradigms")),
     Chapter("11", "Graphs and reinforcement learning", "11_graphs_and_rl",
