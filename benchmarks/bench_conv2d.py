@@ -13,15 +13,12 @@ both. Timings vary with the machine and its load: nothing here asserts a time.
 """
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from threadpoolctl import threadpool_limits
 
 from companion import conv
-from timing import best_time  # benchmarks/timing.py, next to this script
+from timing import best_time, one_thread, parse_args  # benchmarks/timing.py, next to this script
 
 
 def compare(shape, filters, kernel, padding, repeats, *, naive=False, seed=0):
@@ -41,22 +38,14 @@ def compare(shape, filters, kernel, padding, repeats, *, naive=False, seed=0):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and 1 repeat (smoke test)")
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per function (best kept)")
-    args = parser.parse_args(argv)
-    repeats = 1 if args.quick else args.repeats
+    args = parse_args(__doc__.splitlines()[0], argv)
+    repeats = args.repeats
     big = (2, 3, 8, 8) if args.quick else (32, 3, 32, 32)
     small = (1, 3, 6, 6) if args.quick else (4, 3, 16, 16)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            t_im2col, t_torch = compare(big, 16, 3, 1, repeats)
-            t_naive, t_torch_small = compare(small, 16, 3, 1, max(1, repeats // 10), naive=True)
-            t_im2col_small, _ = compare(small, 16, 3, 1, repeats)
-    finally:
-        torch.set_num_threads(threads)  # leave the caller's setting as it was
+    with one_thread():
+        t_im2col, t_torch = compare(big, 16, 3, 1, repeats)
+        t_naive, t_torch_small = compare(small, 16, 3, 1, max(1, repeats // 10), naive=True)
+        t_im2col_small, _ = compare(small, 16, 3, 1, repeats)
     results = {"im2col_vs_torch": t_im2col / t_torch, "naive_vs_torch": t_naive / t_torch_small,
                "naive_vs_im2col": t_naive / t_im2col_small}
     print(f"input {big}, 16 filters 3x3, padding 1, float32, one thread, best of {repeats}:")

@@ -14,14 +14,11 @@ nothing here asserts a time.
 """
 from __future__ import annotations
 
-import argparse
-
 import torch
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from companion.recurrent import LSTM
-from timing import best_time  # benchmarks/timing.py, next to this script
+from timing import best_time, one_thread, parse_args  # benchmarks/timing.py, next to this script
 
 
 def forward_backward(module, x):
@@ -46,19 +43,11 @@ def compare(L, N, I, H, num_layers, repeats, seed=0):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and 1 repeat (smoke test)")
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per module (best kept)")
-    args = parser.parse_args(argv)
-    repeats = 1 if args.quick else args.repeats
+    args = parse_args(__doc__.splitlines()[0], argv)
+    repeats = args.repeats
     L, N, I, H = (5, 2, 3, 4) if args.quick else (50, 32, 32, 64)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            t_ours, t_torch = compare(L, N, I, H, 1, repeats)
-    finally:
-        torch.set_num_threads(threads)  # leave the caller's setting as it was
+    with one_thread():
+        t_ours, t_torch = compare(L, N, I, H, 1, repeats)
     results = {"lstm_vs_torch": t_ours / t_torch}
     print(f"LSTM L={L}, N={N}, I={I}, H={H}, float32, forward + backward, one thread, "
           f"best of {repeats}:")
