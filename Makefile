@@ -18,7 +18,7 @@ WORKERS ?= 2
 NOTEBOOKS = $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 # what `make test` runs; narrow it with e.g. make test TESTS="tests/test_data.py notebooks/00_welcome.ipynb"
 TESTS = tests notebooks
-NBVAL = --nbval-current-env --sanitize-with nbval_sanitize.cfg -p no:randomly
+NBVAL = --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:randomly
 
 export OMP_NUM_THREADS := $(THREADS)
 export MKL_NUM_THREADS := $(THREADS)
