@@ -11,8 +11,8 @@ a logistic regression tells the (centre, context) pairs of the corpus from K noi
 :math:`W + \tilde W`.
 
 Sentences are lists of str tokens; vocabularies are sorted by decreasing count, ties
-alphabetical; trained vectors come back as gensim ``KeyedVectors``, so that
-:mod:`companion.embeddings` evaluates them exactly as it evaluates gensim's.
+alphabetical; trained vectors come back as gensim ``KeyedVectors`` (:func:`to_keyed_vectors`),
+so that :mod:`companion.embeddings` evaluates them exactly as it evaluates gensim's.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from torch import nn
 from .validation import (check_int, check_ndim, check_positive, check_random_state, check_shape,
                          check_tensor)
 
-__all__ = ["build_vocab", "skipgram_pairs", "negative_sampling_distribution", "sgns_loss",
+__all__ = ["to_keyed_vectors", "build_vocab", "skipgram_pairs", "negative_sampling_distribution", "sgns_loss",
            "SkipGramNS", "train_sgns", "cooccurrence_matrix", "glove_weight", "glove_loss",
            "GloVe", "train_glove"]
 
@@ -200,10 +200,30 @@ def _epoch(optimizer, batch_loss, tensors, batch_size):
     return total / max(n, 1)
 
 
-def _keyed_vectors(words, vectors):
-    from .embeddings import to_keyed_vectors  # here: embeddings imports this module
+def to_keyed_vectors(words, vectors):
+    """Wrap V words and their (V, D) vectors as a gensim ``KeyedVectors`` (float32, as gensim).
 
-    return to_keyed_vectors(words, vectors)
+    Row i of ``vectors`` belongs to ``words[i]``; the order is kept (put the most frequent words
+    first: ``restrict_vocab`` in the evaluations takes the first rows). Raises ValueError for
+    duplicate words or mismatched sizes. The input array is copied, never modified.
+    """
+    from gensim.models import KeyedVectors
+
+    func = "to_keyed_vectors"
+    words = list(words)
+    if not all(isinstance(w, str) for w in words):
+        raise TypeError(f"{func}: words must be a list of str")
+    vectors = np.asarray(vectors)
+    check_ndim(func, "vectors", vectors, 2, "(V, D)")
+    if vectors.shape[0] != len(words):
+        raise ValueError(f"{func}: vectors must have one row per word: {len(words)} words; "
+                         f"got shape {vectors.shape}")
+    if len(set(words)) != len(words):
+        dup = next(w for i, w in enumerate(words) if w in words[:i])
+        raise ValueError(f"{func}: words must be unique; {dup!r} appears more than once")
+    kv = KeyedVectors(vector_size=vectors.shape[1], count=0, dtype=np.float32)
+    kv.add_vectors(words, vectors.astype(np.float32, copy=True))
+    return kv
 
 
 def _subsample(ids, counts, sample, rng):
@@ -254,7 +274,7 @@ def train_sgns(sentences, *, vector_size=100, window=5, negative=5, min_count=2,
         negatives = rng.choice(len(words), size=(len(pairs), negative), p=noise)  # (P, K)
         tensors = [torch.from_numpy(a).to(device) for a in (pairs, negatives)]
         losses.append(_epoch(optimizer, batch_loss, tensors, batch_size))
-    return _keyed_vectors(words, model.vectors()), losses
+    return to_keyed_vectors(words, model.vectors()), losses
 
 
 # ---------------------------------------------------------------- GloVe
@@ -408,4 +428,4 @@ def train_glove(sentences, *, vector_size=50, window=5, min_count=2, epochs=20, 
     for _ in range(epochs):
         order = torch.from_numpy(rng.permutation(len(x))).to(device)  # a shuffled pass
         losses.append(_epoch(optimizer, batch_loss, (i[order], j[order], x[order]), batch_size))
-    return _keyed_vectors(words, model.vectors()), losses
+    return to_keyed_vectors(words, model.vectors()), losses

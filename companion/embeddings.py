@@ -6,8 +6,8 @@ contexts get nearby vectors. This module
 
 * trains gensim's Word2Vec (CBOW, skip-gram) and FastText reproducibly
   (:func:`train_word2vec`, :func:`train_fasttext`: one worker thread and a seed),
-* wraps any (words, vectors) pair as a gensim ``KeyedVectors`` (:func:`to_keyed_vectors`), so the
-  from-scratch models of :mod:`companion.embedding_models` (re-exported here) get the same tools,
+* re-exports the from-scratch models of :mod:`companion.embedding_models`, whose vectors come
+  back as gensim ``KeyedVectors`` (:func:`to_keyed_vectors`) and so get the same tools,
 * evaluates embeddings from the formulas, vectorised with NumPy: WordSim-353 Spearman
   (:func:`wordsim_spearman`), the analogy questions with 3CosAdd (:func:`analogy_accuracy`),
   nearest neighbours (:func:`nearest_neighbours`) and one analogy (:func:`analogy`).
@@ -35,14 +35,14 @@ from scipy import stats
 from . import data
 from .embedding_models import (GloVe, SkipGramNS, build_vocab, check_sentences, cooccurrence_matrix,
                                glove_loss, glove_weight, negative_sampling_distribution, sgns_loss,
-                               skipgram_pairs, train_glove, train_sgns)
-from .validation import check_int, check_ndim, check_type
+                               skipgram_pairs, to_keyed_vectors, train_glove, train_sgns)
+from .validation import check_int, check_type
 
 __all__ = [
-    "train_word2vec", "train_fasttext", "to_keyed_vectors", "WordSimResult", "AnalogyResult",
+    "train_word2vec", "train_fasttext", "WordSimResult", "AnalogyResult",
     "SectionScore", "wordsim_spearman", "analogy_accuracy", "nearest_neighbours", "analogy",
     # from companion.embedding_models
-    "build_vocab", "skipgram_pairs", "negative_sampling_distribution", "sgns_loss", "SkipGramNS",
+    "to_keyed_vectors", "build_vocab", "skipgram_pairs", "negative_sampling_distribution", "sgns_loss", "SkipGramNS",
     "train_sgns", "cooccurrence_matrix", "glove_weight", "glove_loss", "GloVe", "train_glove",
 ]
 
@@ -126,32 +126,6 @@ def train_fasttext(sentences, *, sg=1, vector_size=100, window=5, min_count=2, m
     check_int(func, "bucket", bucket, 1)
     options = _gensim_options(func, vector_size, window, min_count, epochs, seed)
     return FastText(sentences, sg=sg, min_n=min_n, max_n=max_n, bucket=bucket, **options, **kwargs)
-
-
-def to_keyed_vectors(words, vectors):
-    """Wrap V words and their (V, D) vectors as a gensim ``KeyedVectors`` (float32, as gensim).
-
-    Row i of ``vectors`` belongs to ``words[i]``; the order is kept (put the most frequent words
-    first: ``restrict_vocab`` in the evaluations takes the first rows). Raises ValueError for
-    duplicate words or mismatched sizes. The input array is copied, never modified.
-    """
-    from gensim.models import KeyedVectors
-
-    func = "to_keyed_vectors"
-    words = list(words)
-    if not all(isinstance(w, str) for w in words):
-        raise TypeError(f"{func}: words must be a list of str")
-    vectors = np.asarray(vectors)
-    check_ndim(func, "vectors", vectors, 2, "(V, D)")
-    if vectors.shape[0] != len(words):
-        raise ValueError(f"{func}: vectors must have one row per word: {len(words)} words; "
-                         f"got shape {vectors.shape}")
-    if len(set(words)) != len(words):
-        dup = next(w for i, w in enumerate(words) if w in words[:i])
-        raise ValueError(f"{func}: words must be unique; {dup!r} appears more than once")
-    kv = KeyedVectors(vector_size=vectors.shape[1], count=0, dtype=np.float32)
-    kv.add_vectors(words, vectors.astype(np.float32, copy=True))
-    return kv
 
 
 # ---------------------------------------------------------------- evaluation from the formulas
