@@ -1,4 +1,4 @@
-"""The course's command line: ``python -m companion doctor | list | student | flashcards``."""
+"""The course's command line: ``python -m companion doctor | lane | list | student | flashcards``."""
 from __future__ import annotations
 
 import argparse
@@ -60,6 +60,14 @@ def doctor_report() -> tuple[list[str], list[str]]:
               f"threads       torch uses {torch.get_num_threads()}; COURSE_THREADS="
               f"{os.environ.get('COURSE_THREADS', 'unset')}, OMP_NUM_THREADS="
               f"{os.environ.get('OMP_NUM_THREADS', 'unset')}"]
+    from .kernels import choose_lane, pin_problems
+
+    pins = pin_problems()
+    # not a problem by itself: the pins belong to the Makefile's commands, not to every shell
+    lines.append("kernels       " + ("pinned to AVX2 (ATen, oneDNN, MKL, OpenBLAS)" if not pins
+                                     else "not pinned in this process (make lab and make test pin "
+                                     "them): " + "; ".join(pins)))
+    lines.append(f"test lane     {choose_lane()}")
     data_problems = _data_problems()
     lines.append(f"data          {'all data sets available offline' if not data_problems else 'PROBLEMS'}")
     try:
@@ -76,6 +84,13 @@ def _doctor(args) -> int:
         print(f"PROBLEM: {p}")
     print("All good." if not problems else f"{len(problems)} problem(s) found.")
     return 1 if problems else 0
+
+
+def _lane(args) -> int:
+    from .kernels import choose_lane
+
+    print(choose_lane())
+    return 0
 
 
 def _list(args) -> int:
@@ -114,11 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m companion", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="versions, device, threads, data availability")
+    sub.add_parser("lane", help="how make test compares notebooks here: strict or lax, and why")
     sub.add_parser("list", help="chapters and notebooks")
     student = sub.add_parser("student", help="write student notebooks (solutions stripped)")
     student.add_argument("--out", default="build/student")
     cards = sub.add_parser("flashcards", help="export flashcards as Markdown, CSV and Anki")
     cards.add_argument("--out", default="build/flashcards")
     args = parser.parse_args(argv)
-    handlers = {"doctor": _doctor, "list": _list, "student": _student, "flashcards": _flashcards}
+    handlers = {"doctor": _doctor, "lane": _lane, "list": _list, "student": _student, "flashcards": _flashcards}
     return handlers[args.command](args)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import inspect
 import os
 import random
+import warnings
 
 import numpy as np
+
+from . import kernels
 
 __all__ = [
     "DEFAULT_THREADS",
@@ -20,12 +23,17 @@ __all__ = [
     "set_print_options",
     "setup",
     "show",
+    "KernelPinWarning",
 ]
 
 #: Thread count used when ``COURSE_THREADS`` is unset. Stored outputs are generated with it:
 #: float results depend on how many threads split a reduction.
 DEFAULT_THREADS = 1
 _DEVICES = ("auto", "cpu", "cuda")
+
+
+class KernelPinWarning(UserWarning):
+    """The CPU kernel pins are not in effect: last digits may differ from the stored outputs."""
 
 
 def seed_everything(seed: int = 0) -> np.random.Generator:
@@ -103,7 +111,9 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None):
     """Everything a notebook's first cell needs; returns the ``torch.device`` to use.
 
     Seeds everything, fixes the thread count, sets print options, turns TF32 off (so GPU matrix
-    products match CPU ones to float32 precision) and gives matplotlib small PNG figures.
+    products and cuDNN kernels keep float32 precision) and gives matplotlib small PNG figures.
+    Warns (:class:`KernelPinWarning`) when the kernel pins of :mod:`companion.kernels` are not in
+    effect, for example in a JupyterLab that was not started with ``make lab``.
     """
     import matplotlib
     import torch
@@ -111,8 +121,16 @@ def setup(seed: int = 0, threads: int | None = None, device: str | None = None):
     set_threads(threads)
     seed_everything(seed)
     set_print_options()
+    # TF32 rounds float32 products to 10 mantissa bits on NVIDIA GPUs: off, for matmul and cuDNN
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+    pin_problems = kernels.pin_problems()
+    if pin_problems:
+        warnings.warn("companion.setup: the kernel pins are not in effect ("
+                      + "; ".join(pin_problems) + "). Results may differ from the stored outputs "
+                      "in their last digits. Start JupyterLab with `make lab`, or export the "
+                      "variables of companion.kernels.KERNEL_PINS before starting it.",
+                      KernelPinWarning, stacklevel=2)
     matplotlib.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72, "figure.figsize": (6, 3.6)})
     return get_device(device)
 
