@@ -75,7 +75,7 @@ outputs: install
 GPU_WORKERS ?= 8
 test-gpu: install
 	@if $(BIN)/python -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
-		COURSE_DEVICE=cuda $(BIN)/python -m pytest -n $(GPU_WORKERS) --dist loadfile --durations=0 \
+		COURSE_DEVICE=cuda $(BIN)/python -m pytest -n $(GPU_WORKERS) --dist loadfile \
 			--nbval-lax $(NBVAL) notebooks && \
 		$(BIN)/python -m pytest -n $(WORKERS) tests; \
 	else \

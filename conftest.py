@@ -14,3 +14,17 @@ os.environ.setdefault("OMP_NUM_THREADS", os.environ["COURSE_THREADS"])
 _PINS = runpy.run_path(str(Path(__file__).parent / "companion" / "kernels.py"))["KERNEL_PINS"]
 for _name, _value in _PINS.items():
     os.environ.setdefault(_name, _value)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """After a notebook run, each notebook's time (its cells' setup, call and teardown summed)."""
+    seconds = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            path = getattr(report, "nodeid", "").split("::")[0]
+            if path.endswith(".ipynb"):
+                seconds[path] = seconds.get(path, 0.0) + getattr(report, "duration", 0.0)
+    if seconds:
+        terminalreporter.section("notebook times")
+        for path, total in sorted(seconds.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{total:6.1f} s  {path}")
