@@ -52,19 +52,23 @@ def accuracy(logits, y) -> float:
     return float((logits.argmax(dim=-1) == y).float().mean())
 
 
-def make_loader(X, y, *, batch_size: int = 64, shuffle: bool = True, seed: int = 0):
+def make_loader(X, y, *, batch_size: int = 64, shuffle: bool = True, seed: int = 0, dtype=None):
     """A ``DataLoader`` over arrays or tensors, shuffled by its own seeded generator.
 
-    Floating inputs become float32 tensors; integer targets int64 (class labels).
+    Floating inputs (and floating targets) become ``dtype`` tensors, float32 by default (pass
+    ``torch.float64`` for a float64 model); integer targets int64 (class labels).
     """
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
     check_same_length("make_loader", X=X, y=y)
     check_int("make_loader", "batch_size", batch_size, 1)
+    dtype = torch.float32 if dtype is None else dtype
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"make_loader: dtype must be a floating torch dtype; got {dtype!r}")
     X, y = _as_tensor(X), _as_tensor(y)
-    X = X.float() if X.is_floating_point() else X
-    y = y.float() if y.is_floating_point() else y.long()
+    X = X.to(dtype) if X.is_floating_point() else X
+    y = y.to(dtype) if y.is_floating_point() else y.long()
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=shuffle,
                       generator=generator, num_workers=0)

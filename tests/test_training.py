@@ -41,6 +41,17 @@ def test_make_loader_dtypes():
     assert xb.dtype == torch.int64
 
 
+def test_make_loader_dtype_keyword():
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    xb, yb = next(iter(make_loader(X, np.linspace(0, 1, 6), batch_size=6, shuffle=False, dtype=torch.float64)))
+    assert xb.dtype == yb.dtype == torch.float64
+    np.testing.assert_array_equal(xb.numpy(), X)  # no float32 rounding
+    _, yb = next(iter(make_loader(X, np.arange(6), batch_size=6, dtype=torch.float64)))
+    assert yb.dtype == torch.int64  # class labels stay int64
+    with pytest.raises(TypeError, match=r"^make_loader: dtype must be a floating torch dtype; got torch.int64$"):
+        make_loader(X, np.arange(6), dtype=torch.int64)
+
+
 def test_make_loader_accepts_tensors_and_lists():
     xb, yb = next(iter(make_loader(torch.ones(4, 2, dtype=torch.float64), [0, 1, 1, 0],
                                    batch_size=4, shuffle=False)))
