@@ -103,13 +103,14 @@ def text_predict_fn(model, encode: Callable, *, device=None) -> Callable[[list],
 
 
 def image_predict_fn(model, *, device=None, channels_first: bool = True,
-                     in_channels: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
+                     in_channels: int | None = None, dtype=None) -> Callable[[np.ndarray], np.ndarray]:
     r"""``fn(images) -> (n, K)`` probabilities for LimeImageExplainer.
 
     lime passes RGB batches (n, H, W, 3) (it applies ``gray2rgb`` to a 2-D image). A 1-channel
     model gets grey :math:`= (R + G + B) / 3` (exact for images that were grey); the layout becomes
     (n, C, H, W) when ``channels_first``. ``in_channels``: C, default ``model.in_channels`` or the
-    first Conv2d's.
+    first Conv2d's. ``dtype``: the floating torch dtype the model receives, float32 by default
+    (``torch.float64`` for a float64 model).
     """
     import torch
     from torch import nn
@@ -119,9 +120,14 @@ def image_predict_fn(model, *, device=None, channels_first: bool = True,
     C = in_channels or getattr(model, "in_channels", None) or getattr(conv, "in_channels", 3)
     if C not in (1, 3):
         raise ValueError(f"image_predict_fn: in_channels must be 1 or 3; got {C}")
+    np_dtypes = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
+    np_dtype = np_dtypes.get(torch.float32 if dtype is None else dtype)  # the images' NumPy dtype
+    if np_dtype is None:
+        raise TypeError("image_predict_fn: dtype must be torch.float16, torch.float32 or "
+                        f"torch.float64; got {dtype!r}")
 
     def predict_proba(images):
-        images = np.asarray(images, dtype=np.float32)
+        images = np.asarray(images, dtype=np_dtype)
         if images.ndim != 4 or images.shape[-1] != 3:
             raise ValueError("image_predict_fn: images must have shape (n, H, W, 3); "
                              f"got {images.shape}")

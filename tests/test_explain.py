@@ -129,6 +129,19 @@ def test_image_predict_fn_converts_rgb_to_grey_and_layout():
     np.testing.assert_allclose(P_last, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_image_predict_fn_dtype_keyword():
+    model = _TinyCNN().double()
+    grey = np.random.default_rng(3).uniform(size=(3, 6, 6))
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    P = E.image_predict_fn(model, dtype=torch.float64)(rgb)  # a float64 model gets float64 images
+    with torch.no_grad():
+        expected = torch.softmax(model(torch.tensor(grey)[:, None]), dim=1).numpy()
+    np.testing.assert_allclose(P, expected, rtol=1e-12, atol=1e-15)
+    with pytest.raises(TypeError, match=r"^image_predict_fn: dtype must be torch.float16, torch.float32 "
+                                        r"or torch.float64; got torch.int64$"):
+        E.image_predict_fn(model, dtype=torch.int64)
+
+
 class _Permute(nn.Module):
     def forward(self, x):
         return x.permute(0, 3, 1, 2)
